@@ -1,0 +1,1 @@
+"""Scribe, the agent: configuration, workspace, command line."""

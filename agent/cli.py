@@ -1,0 +1,184 @@
+"""The command line: parse arguments, call the library, print the result.
+
+User errors are ``ScribeError``s, printed as ``error: ...`` with their exit
+code (2 usage/config/workspace, 1 refused). Anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent import inspect
+from agent.workspace import Workspace, init_workspace, open_workspace
+from memory import history
+from memory.errors import ScribeError
+from memory.gitcli import git
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code = cli.main(args=argv, prog_name="scribe", standalone_mode=False)
+    except click.UsageError as exc:
+        if exc.ctx is not None:
+            click.echo(exc.ctx.get_usage(), err=True)
+        _fail(exc.format_message(), 2)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except ScribeError as exc:
+        _fail(str(exc), exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted", 130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--workspace", "-w", metavar="DIR", help="Workspace directory (default: SCRIBE_WORKSPACE, else the nearest with scribe.toml).")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None) -> None:
+    """Scribe: an agent that learns by writing reviewed notes into git."""
+    ctx.obj = workspace
+
+
+def _workspace() -> Workspace:
+    return open_workspace(click.get_current_context().find_root().obj)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a workspace in DIRECTORY (default: here)."""
+    if init_workspace(directory):
+        click.echo(f"created scribe workspace in {directory.resolve()}")
+        click.echo("  scribe.toml, tasks/hello.md, memory/ (git), .scribe/ (local state)")
+    else:
+        click.echo(f"{directory.resolve()} is already a scribe workspace; nothing changed")
+
+
+@cli.command()
+@click.argument("path", required=False)
+@click.option("-n", "--max-count", type=click.IntRange(min=1), help="Show at most this many commits.")
+@json_option
+def log(path: str | None, max_count: int | None, as_json: bool) -> None:
+    """History of learned notes with their review verdicts."""
+    store = _workspace().open_store()
+    paths = (_note_path_for_log(store, path),) if path else ()
+    commits = history.log(store.root, paths=paths)[:max_count]
+    if as_json:
+        _emit_json([c.summary() for c in commits])
+    for commit in [] if as_json else commits:
+        click.echo(inspect.log_line(commit))
+
+
+def _note_path_for_log(store: Any, ref: str) -> str:
+    """A removed note keeps its history: paths are taken as given, titles looked up."""
+    return ref if "/" in ref else store.find(ref)
+
+
+@cli.command()
+@click.argument("rev_range", required=False)
+@click.option("--run", "run_id", metavar="ID", help="Only the commits of this run (Scribe-Run trailer).")
+@click.option("--since", metavar="DATE", help="Only commits after DATE (2026-11-26 or '3 days ago').")
+@json_option
+def diff(rev_range: str | None, run_id: str | None, since: str | None, as_json: bool) -> None:
+    """Diff of what was learned (default: the latest run)."""
+    store = _workspace().open_store()
+    commits = inspect.select_commits(store, rev_range, run_id, since)
+    if as_json:
+        patches = [git(store.root, "show", "--format=", "--patch", c.sha).stdout.decode("utf-8", "replace") for c in commits]
+        _emit_json([{**c.summary(), "patch": p} for c, p in zip(commits, patches)])
+    elif commits:
+        color = "--color=always" if sys.stdout.isatty() and "NO_COLOR" not in os.environ else "--color=never"
+        shown = git(store.root, "show", color, "--no-walk=unsorted", *[c.sha for c in commits])
+        click.echo(shown.stdout.decode("utf-8", "replace"), nl=False)
+
+
+@cli.command()
+@click.option("--run", "run_id", metavar="ID", help="Only this run.")
+@click.option("--since", metavar="DATE", help="Only runs after DATE.")
+@json_option
+def learned(run_id: str | None, since: str | None, as_json: bool) -> None:
+    """What each run learned, in words."""
+    store = _workspace().open_store()
+    commits = list(reversed(history.log(store.root, since=inspect.check_since(since))))
+    runs = inspect.learned_by_run(store, [c for c in commits if not run_id or c.run == run_id])
+    if as_json:
+        _emit_json(runs)
+    elif not runs:
+        click.echo("nothing learned yet" if not run_id else f"run {run_id} learned nothing")
+    for run in [] if as_json else runs:
+        click.echo("\n".join(inspect.describe_run(run)))
+
+
+@cli.command()
+@click.argument("note")
+@json_option
+def show(note: str, as_json: bool) -> None:
+    """One note (path like skills/x.md, or title) and its history."""
+    store = _workspace().open_store()
+    path = store.find(note)
+    entry = next(e for e in store.entries() if e.path == path)
+    commits = history.log(store.root, paths=(path,))
+    if as_json:
+        parsed = asdict(entry.note) if entry.note else None
+        _emit_json({"path": path, "note": parsed, "error": entry.error, "history": [c.summary() for c in commits]})
+        return
+    if entry.error:
+        click.echo(f"warning: malformed note: {entry.error}", err=True)
+    click.echo(f"# {path}\n")
+    click.echo(store.read_text(path), nl=False)
+    click.echo("\nHistory:")
+    for commit in commits:
+        click.echo("  " + inspect.log_line(commit))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="Most hits to show.")
+@json_option
+def search(query: str, limit: int, as_json: bool) -> None:
+    """Search notes (any text; words are matched, not parsed as syntax)."""
+    workspace = _workspace()
+    workspace.open_store()
+    hits = workspace.open_index().search(query, limit=limit)
+    if as_json:
+        _emit_json([asdict(h) for h in hits])
+        return
+    if not hits:
+        click.echo("no notes match", err=True)
+    for hit in hits:
+        flag = f"  [malformed: {hit.error}]" if hit.error else ""
+        click.echo(f"{hit.path}  {hit.title}  ({hit.score:.2f}){flag}\n    {hit.snippet}")
+
+
+@cli.command()
+@click.argument("commit", required=False)
+@click.option("--run", "run_id", metavar="ID", help="Revert every commit of this run, newest first.")
+def revert(commit: str | None, run_id: str | None) -> None:
+    """Undo learned changes with new commits (history is never rewritten)."""
+    if bool(commit) == bool(run_id):
+        raise click.UsageError("give either COMMIT or --run ID")
+    store = _workspace().open_store()
+    made = store.revert_run(run_id) if run_id else [store.revert(commit or "")]
+    for sha in made:
+        subject = history.log(store.root, "-1", sha)[0].subject
+        click.echo(f"{sha[:10]} {subject}")

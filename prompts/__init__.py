@@ -1,0 +1,1 @@
+"""Prompt templates, one Jinja file per prompt; shipped inside the wheel."""
