@@ -81,7 +81,13 @@ class Index:
     def _connect(self) -> sqlite3.Connection:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.db_path, timeout=30)
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError:  # a damaged cache: it is rebuilt from git
+            db.close()
+            self.db_path.unlink()
+            return self._connect()
+        if version != SCHEMA_VERSION:
             db.executescript("DROP TABLE IF EXISTS notes; DROP TABLE IF EXISTS fts;" + SCHEMA)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return db

@@ -71,3 +71,10 @@ def test_malformed_note_is_found_and_flagged(store: Store, index: Index) -> None
 def test_uncommitted_edits_are_not_searched(store: Store, index: Index) -> None:
     (store.root / "knowledge" / "wip.md").write_text(note_text("Wip", "knowledge", "walrus\n"))
     assert index.search("walrus") == []
+
+
+def test_a_damaged_index_is_rebuilt_from_git(store: Store, index: Index) -> None:
+    add(store, "knowledge/a.md", "Otters", "otters hold hands\n")
+    index.db_path.parent.mkdir(parents=True, exist_ok=True)
+    index.db_path.write_bytes(b"this is not a database" * 100)
+    assert [h.path for h in index.search("otters")] == ["knowledge/a.md"]
