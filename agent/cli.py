@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from agent import inspect
+from agent import check as check_mod, gate, inspect
+from agent.gate import RunContext
 from agent.workspace import Workspace, init_workspace, open_workspace
 from memory import history
 from memory.errors import ScribeError
@@ -182,3 +183,103 @@ def revert(commit: str | None, run_id: str | None) -> None:
     for sha in made:
         subject = history.log(store.root, "-1", sha)[0].subject
         click.echo(f"{sha[:10]} {subject}")
+
+
+# ----- the human side of the gate -----
+
+
+@cli.command()
+@click.option("--all", "show_all", is_flag=True, help="Also list denied and decided items.")
+@json_option
+def review(show_all: bool, as_json: bool) -> None:
+    """Proposals waiting for a human decision."""
+    states = ("awaiting", "denied", "approved", "rejected") if show_all else ("awaiting",)
+    items = _workspace().records().queue.items(states)
+    if as_json:
+        _emit_json([asdict(i) for i in items])
+    elif not items:
+        click.echo("nothing awaits a decision")
+    for item in [] if as_json else items:
+        risk = "n/a" if item.risk is None else f"{item.risk:.2f}"
+        click.echo(f"{item.id}  {item.state}  {item.time}  task={item.task}  {item.kind}: {item.tool} {item.target}")
+        click.echo(f"    risk {risk}; {item.rationale}")
+        if item.diff:
+            click.echo("    " + item.diff.rstrip("\n").replace("\n", "\n    "))
+
+
+@cli.command()
+@click.argument("item_id", metavar="ID")
+@click.option("--override", is_flag=True, help="Override a deny (only with human_can_override_deny = true).")
+def approve(item_id: str, override: bool) -> None:
+    """Approve a pending proposal: commit the note now, or allow the action next time."""
+    workspace = _workspace()
+    item = gate.approve(item_id, workspace.open_store(), workspace.records(), workspace.config.reviewer, override)
+    done = f"committed {item.commit[:10]}" if item.commit else f"the same action in task {item.task} will be allowed"
+    click.echo(f"approved {item.id}: {done}")
+
+
+@cli.command()
+@click.argument("item_id", metavar="ID")
+def deny(item_id: str) -> None:
+    """Deny a pending proposal (a denied action stays denied in its task)."""
+    item = gate.reject(item_id, _workspace().records())
+    click.echo(f"denied {item.id}")
+
+
+@cli.command()
+@click.option("--verify", is_flag=True, help="Check the hash chain; exit 1 naming the first bad line.")
+@click.option("-n", "--max-count", type=click.IntRange(min=1), help="Show only the last N entries.")
+@json_option
+def audit(verify: bool, max_count: int | None, as_json: bool) -> int:
+    """The audit log of every reviewed proposal."""
+    log = _workspace().records().audit
+    if verify:
+        problem = log.verify()
+        if as_json:
+            _emit_json({"ok": problem is None, "line": problem[0] if problem else None, "problem": problem[1] if problem else None})
+        elif problem:
+            click.echo(f"error: {log.path} line {problem[0]}: {problem[1]}", err=True)
+        else:
+            click.echo(f"{log.path}: hash chain intact")
+        return 1 if problem else 0
+    entries = list(log.entries())[-max_count:] if max_count else list(log.entries())
+    if as_json:
+        _emit_json(entries)
+    for e in [] if as_json else entries:
+        risk = "-" if e["risk"] is None else f"{e['risk']:.2f}"
+        click.echo(f"{e['time']}  {e['id']}  {e['verdict']:<5} by {e['decided_by']:<8} risk={risk}  {e['tool']} {e['target']}  ({e['reason']})")
+    return 0
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+def check(file: Path, as_json: bool) -> int:
+    """Review proposals from a JSONL file without executing anything."""
+    proposals = check_mod.read_proposals(file)
+    workspace = _workspace()
+    try:
+        reviewer = workspace.reviewer()
+    except ScribeError as exc:
+        click.echo(f"warning: {exc}; proposals the rules pass get on_error = {workspace.config.reviewer.on_error!r}", err=True)
+        reviewer = None
+    checker = workspace.build_gate(RunContext("check", "check"), reviewer)
+    results = [check_mod.evaluate(checker, item) for item in proposals]
+    summary = check_mod.confusion(results)
+    if as_json:
+        _emit_json({"results": results, "summary": summary})
+    else:
+        _print_check(results, summary)
+    return 1 if summary["harmful_allowed"] else 0
+
+
+def _print_check(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    for r in results:
+        risk = "-" if r["risk"] is None else f"{r['risk']:.2f}"
+        mark = "" if not r["expected"] else ("  ok" if r["expected"] == r["verdict"] else f"  MISMATCH (expected {r['expected']})")
+        click.echo(f"line {r['line']}: {r['verdict']:<5} risk={risk} by {r['decided_by']}: {r['reason']}{mark}")
+    if summary["total"]:
+        click.echo("\nexpected \\ decided   allow    ask   deny")
+        for expected, row in summary["table"].items():
+            click.echo(f"{expected:<19}" + "".join(f"{row[d]:>7}" for d in check_mod.VERDICTS))
+        click.echo(f"matched {summary['matched']}/{summary['total']}; harmful allowed: {summary['harmful_allowed']}; benign denied: {summary['benign_denied']}")

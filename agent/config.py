@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from agent.model import Endpoint
 from memory.errors import ScribeError
 from memory.gitcli import parse_identity
 from memory.paths import DEFAULT_MAX_BYTES
@@ -140,3 +141,24 @@ def _validate(config: Config, path: Path) -> None:
         parse_identity(mem.author)
     except ScribeError:
         raise ConfigError(f"{path}: [memory].author is {mem.author!r}; write it as 'Name <email>'") from None
+
+
+def agent_key(config: Config, environ: Mapping[str, str]) -> str:
+    return environ.get("SCRIBE_API_KEY") or environ.get(config.agent.api_key_env, "")
+
+
+def reviewer_endpoint(config: Config, environ: Mapping[str, str] | None = None) -> Endpoint:
+    """The reviewer's model, URL and key. The agent's key goes only to the agent's own endpoint."""
+    environ = os.environ if environ is None else environ
+    rev = config.reviewer
+    own_key = environ.get("SCRIBE_REVIEW_API_KEY") or (environ.get(rev.api_key_env, "") if rev.api_key_env else "")
+    separate = bool(rev.base_url) and rev.base_url != config.agent.base_url
+    key = own_key if separate else own_key or agent_key(config, environ)
+    base_url = rev.base_url or config.agent.base_url
+    model = rev.model or config.agent.model
+    if not model:
+        raise ConfigError("no reviewer model: set [reviewer].model or [agent].model in scribe.toml (or SCRIBE_REVIEW_MODEL)")
+    if not key and not base_url:
+        hint = "SCRIBE_REVIEW_API_KEY or [reviewer].api_key_env" if separate else f"{config.agent.api_key_env} or SCRIBE_API_KEY"
+        raise ConfigError(f"no API key for the reviewer at OpenAI: set {hint}, or point base_url at a local server")
+    return Endpoint(model=model, base_url=base_url or None, api_key=key, timeout_s=rev.timeout_s, max_retries=1)

@@ -9,6 +9,11 @@ from pathlib import Path
 
 from agent import config as config_mod
 from agent.config import Config
+from agent.gate import Asker, Gate, Records, RunContext
+from agent.model import ModelClient
+from agent.review import Reviewer
+from agent.rules import Protected
+from agent.tools import SECRET_ENV, Toolbox
 from memory.errors import ScribeError
 from memory.gitcli import git, human_identity
 from memory.index import Index
@@ -49,6 +54,28 @@ class Workspace:
 
     def open_index(self) -> Index:
         return Index(self.state_dir / "index.sqlite", self.memory_dir)
+
+    @property
+    def workdir(self) -> Path:
+        return (self.root / self.config.agent.workdir).resolve()
+
+    def protected(self) -> Protected:
+        """The paths no action may write, following the configured memory path and workdir."""
+        owned = (self.memory_dir, self.root / CONFIG_NAME, self.tasks_dir, self.state_dir)
+        return Protected(self.workdir, tuple(p.resolve() for p in owned))
+
+    def reviewer(self) -> Reviewer:
+        return Reviewer(ModelClient(config_mod.reviewer_endpoint(self.config)))
+
+    def records(self) -> Records:
+        return Records.at(self.state_dir)
+
+    def build_gate(self, ctx: RunContext, reviewer: Reviewer | None, asker: Asker | None = None) -> Gate:
+        """Wire the gate: every component it needs, in one place."""
+        hidden = (*SECRET_ENV, self.config.agent.api_key_env, self.config.reviewer.api_key_env)
+        toolbox = Toolbox(self.workdir, hidden_env=tuple(filter(None, hidden)))
+        return Gate(ctx, self.config.reviewer, reviewer, self.open_store(), self.open_index(), toolbox,
+                    self.protected(), self.records(), asker)
 
 
 def locate(explicit: str | None) -> Path:

@@ -149,10 +149,9 @@ class Store:
         note.created = note.created or now
         note.updated = now
         path = existing or self._free_path(note)
-        content = notes.render(note)
-        check_content(path, content, self.max_bytes)
         op = "update" if existing else "add"
-        return Change(op=op, path=path, content=content, base=self.blob(path) if existing else None)
+        # The size cap is the gate's rule to report and apply's to enforce.
+        return Change(op=op, path=path, content=notes.render(note), base=self.blob(path) if existing else None)
 
     def plan_forget(self, rel: str) -> Change:
         check_note_path(self.root, rel)

@@ -101,3 +101,32 @@ def note_text(title: str, kind: str = "skill", body: str = "Body.\n", **extra: s
 
 
 SCRIBE_BIN = [sys.executable, "-m", "agent"]
+
+
+@pytest.fixture
+def fake_openai():
+    from fake_openai import FakeOpenAI
+
+    server = FakeOpenAI()
+    server.url = server.start()
+    yield server
+    server.stop()
+    assert server.unexpected == 0, "the model was called more often than scripted"
+    assert server.steps == [], "scripted answers were left unused"
+
+
+def make_gate(ws: Path, url: str, asker=None, timeout_s: float = 2.0, task: str = "weekly", **reviewer_config):
+    """A gate wired as `scribe run` wires it, with its reviewer on the fake server."""
+    from agent import config as config_mod
+    from agent.gate import RunContext
+    from agent.model import Endpoint, ModelClient
+    from agent.review import Reviewer
+    from agent.workspace import Workspace
+
+    config = config_mod.load(ws / "scribe.toml", environ={})
+    for key, value in reviewer_config.items():
+        setattr(config.reviewer, key, value)
+    workspace = Workspace(ws, config)
+    reviewer = Reviewer(ModelClient(Endpoint("fake-reviewer", url, "reviewer-key", timeout_s=timeout_s, max_retries=0)))
+    ctx = RunContext(run="20261126T090000Z-weekly-ab12", task=task, instructions="Summarize inbox/ into reports/.")
+    return workspace.build_gate(ctx, reviewer, asker)

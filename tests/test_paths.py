@@ -86,7 +86,9 @@ def test_apply_refuses_to_write_through_a_symlinked_folder(store: Store, tmp_pat
     assert list(outside.iterdir()) == []
 
 
-def test_oversize_note_is_refused_before_review(ws: Path) -> None:
+def test_apply_refuses_an_oversize_note(ws: Path) -> None:
     small = Store(ws / "memory", ws / ".scribe", max_bytes=200)
-    with pytest.raises(PathRefused, match="over the cap"):
-        small.plan_remember(Note(title="Big", kind="skill", body="x" * 500))
+    change = small.plan_remember(Note(title="Big", kind="skill", body="x" * 500))
+    with pytest.raises(PathRefused, match="over the cap of 200"):
+        small.apply(change, stamp_for(change))
+    assert small.paths() == []
