@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import openai
-
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -42,10 +40,16 @@ class ClientSideRejected(ModelError):
     """The server answered 400/422: the request itself was refused (for example its response_format)."""
 
 
+def _sdk() -> Any:
+    import openai  # deferred: importing it takes half a second, and most commands never ask a model
+
+    return openai
+
+
 class ModelClient:
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        self._client = openai.OpenAI(
+        self._client = _sdk().OpenAI(
             api_key=endpoint.api_key or "unused",
             base_url=endpoint.base_url or None,
             timeout=endpoint.timeout_s,
@@ -54,6 +58,7 @@ class ModelClient:
 
     def chat(self, messages: list[dict[str, Any]], **options: Any) -> Reply:
         """One chat completion; ``options`` go to the API as given (tools, response_format, ...)."""
+        openai = _sdk()
         try:
             response = self._client.chat.completions.create(model=self.endpoint.model, messages=messages, **options)
         except openai.APITimeoutError as exc:

@@ -67,8 +67,9 @@ class PendingQueue:
     def items(self, states: tuple[str, ...] = ("awaiting",)) -> list[PendingItem]:
         if not self.directory.is_dir():
             return []
-        found = [PendingItem(**json.loads(p.read_text(encoding="utf-8"))) for p in self.directory.glob("r-*.json")]
-        return sorted((i for i in found if i.state in states), key=lambda i: i.time)
+        files = sorted(self.directory.glob("r-*.json"), key=lambda p: p.stat().st_mtime_ns)  # oldest first
+        found = [PendingItem(**json.loads(p.read_text(encoding="utf-8"))) for p in files]
+        return [i for i in found if i.state in states]
 
 
 class HumanDecisions:
