@@ -7,20 +7,31 @@ keeps its traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
+import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
-from agent import check as check_mod, gate, inspect
+from agent import check as check_mod, config as config_mod, gate, inspect
+from agent.ask import terminal_asker
+from agent.demo import REPLAY_LABEL, run_demo
+from agent.doctor import run_checks
 from agent.gate import RunContext
+from agent.model import ModelClient
+from agent.progress import reporter
+from agent.run import run_task
+from agent.schedule import ScheduleState, due_now, scheduled, seconds_until_next
+from agent.tasks import Task, TaskError, find_task, last_runs, load_tasks
 from agent.workspace import Workspace, init_workspace, open_workspace
 from memory import history
-from memory.errors import ScribeError
+from memory.errors import Refused, ScribeError
 from memory.gitcli import git
 
 
@@ -283,3 +294,163 @@ def _print_check(results: list[dict[str, Any]], summary: dict[str, Any]) -> None
         for expected, row in summary["table"].items():
             click.echo(f"{expected:<19}" + "".join(f"{row[d]:>7}" for d in check_mod.VERDICTS))
         click.echo(f"matched {summary['matched']}/{summary['total']}; harmful allowed: {summary['harmful_allowed']}; benign denied: {summary['benign_denied']}")
+
+
+# ----- the agent -----
+
+
+@cli.command()
+@click.argument("task_name", metavar="TASK")
+@click.option("--model", help="The agent's model for this run (overrides SCRIBE_MODEL and scribe.toml).")
+@json_option
+def run(task_name: str, model: str | None, as_json: bool) -> int:
+    """Run one task now; live progress on stderr."""
+    workspace = _workspace()
+    if model:
+        workspace.config.agent.model = model
+    summary = _run_one(workspace, find_task(workspace.tasks_dir, task_name))
+    _print_run(summary, as_json)
+    return 0 if summary["success"] else 1
+
+
+def _run_one(workspace: Workspace, task: Task) -> dict[str, Any]:
+    client = ModelClient(config_mod.agent_endpoint(workspace.config))
+    return run_task(workspace, task, client, workspace.reviewer(), terminal_asker(), reporter())
+
+
+def _print_run(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo(f"{summary['run_id']}: {summary['outcome']}: {summary['summary']}")
+    for item in summary["learned"]:
+        click.echo(f"  learned: {item['change']} {item['path']} ({item['commit'][:10]})")
+    for item_id in summary["pending"]:
+        click.echo(f"  awaiting you: {item_id} (scribe review)")
+
+
+@cli.command()
+@json_option
+def tasks(as_json: bool) -> None:
+    """Tasks with their schedules, last run and next due time."""
+    workspace = _workspace()
+    now = dt.datetime.now(dt.timezone.utc)
+    last = last_runs(workspace.state_dir / "runs")
+    due = {d.task.name: d.due for d in scheduled(workspace.tasks_dir, _schedule_state(workspace), now)[0]}
+    rows = [_task_row(item, last, due) for item in load_tasks(workspace.tasks_dir)]
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        if row["error"]:
+            click.echo(f"{row['name']}  malformed: {row['error']}")
+            continue
+        ran = f"{row['last_run']['time']} {row['last_run']['outcome']}" if row["last_run"] else "never run"
+        click.echo(f"{row['name']}  schedule={row['schedule'] or 'by hand'}  last={ran}  next={row['next_due'] or '-'}")
+
+
+def _task_row(item: Task | TaskError, last: dict[str, Any], due: dict[str, dt.datetime]) -> dict[str, Any]:
+    if isinstance(item, TaskError):
+        return {"name": str(item).split(":")[0].rsplit("/", 1)[-1].removesuffix(".md"), "error": str(item),
+                "schedule": None, "last_run": None, "next_due": None}
+    run = last.get(item.name)
+    return {
+        "name": item.name, "error": None, "schedule": item.schedule,
+        "last_run": {"time": run["started"], "outcome": run["outcome"], "run_id": run["run_id"]} if run else None,
+        "next_due": due[item.name].isoformat() if item.name in due else None,
+    }
+
+
+def _schedule_state(workspace: Workspace) -> ScheduleState:
+    return ScheduleState(workspace.state_dir / "schedule.json")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run what is due now and exit (for cron or a systemd timer).")
+@click.option("--now", "now_text", metavar="TIME", help="Take TIME (ISO 8601, UTC if no zone) as the current time; for testing schedules.")
+def schedule(once: bool, now_text: str | None) -> int:
+    """Run due tasks; without --once, keep running and wake at the next due time."""
+    workspace = _workspace()
+    while True:
+        now = _parse_now(now_text)
+        failed = _run_due(workspace, now)
+        if once:
+            return 1 if failed else 0
+        time.sleep(seconds_until_next(workspace.tasks_dir, _schedule_state(workspace), _parse_now(now_text)))
+
+
+def _run_due(workspace: Workspace, now: dt.datetime) -> bool:
+    """Run each due task once; True when any of them failed."""
+    state = _schedule_state(workspace)
+    due, broken = due_now(workspace.tasks_dir, state, now)
+    for error in broken:
+        click.echo(f"warning: skipped: {error}", err=True)
+    failed = False
+    for task in due:
+        try:
+            summary = _run_one(workspace, task)
+        except Refused as exc:  # still running from an earlier start: skip, do not queue
+            click.echo(f"skipped {task.name}: {exc}", err=True)
+            continue
+        state.mark(task.name, now)
+        _print_run(summary, as_json=False)
+        failed |= not summary["success"]
+    if not due:
+        click.echo("nothing is due", err=True)
+    return failed
+
+
+def _parse_now(text: str | None) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time like 2026-11-27T09:00:00Z", param_hint="--now") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+@cli.command("commit")
+@click.option("-m", "--message", default="", help="Commit message.")
+def commit_cmd(message: str) -> None:
+    """Keep uncommitted edits in memory/ as a human commit."""
+    sha = _workspace().open_store().commit_human(message)
+    click.echo(f"committed {sha[:10]} (Scribe-Actor: human)")
+
+
+@cli.command()
+def discard() -> None:
+    """Drop uncommitted edits in memory/ (a copy goes to .scribe/quarantine/)."""
+    workspace = _workspace()
+    keep = workspace.state_dir / "quarantine" / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    dropped = workspace.open_store().discard(keep)
+    click.echo(f"discarded {len(dropped)} changed files; copies in {keep}" if dropped else "nothing to discard")
+
+
+@cli.command()
+@click.option("--keep", "keep_dir", type=click.Path(file_okay=False, path_type=Path), help="Build the demo workspace here and keep it.")
+def demo(keep_dir: Path | None) -> None:
+    """An offline tour on a recorded model, in a temporary workspace."""
+    with tempfile.TemporaryDirectory(prefix="scribe-demo-") as tmp:
+        directory = keep_dir or Path(tmp) / "demo"
+        if keep_dir and keep_dir.exists() and any(keep_dir.iterdir()):
+            raise ScribeError(f"{keep_dir} is not empty; give --keep a new directory")
+        workspace = run_demo(directory, click.echo, reporter())
+        click.echo("\n== what was learned, as git sees it (scribe log)")
+        for commit in history.log(workspace.memory_dir):
+            click.echo(inspect.log_line(commit))
+        click.echo(f"\n{REPLAY_LABEL}")
+        if keep_dir:
+            click.echo(f"the demo workspace is kept in {keep_dir}; try: scribe -w {keep_dir} log")
+
+
+@cli.command()
+@json_option
+def doctor(as_json: bool) -> int:
+    """Check the configuration, git, the workspace and the model endpoints."""
+    checks = run_checks(_workspace())
+    if as_json:
+        _emit_json([asdict(c) for c in checks])
+    for check in [] if as_json else checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    return 0 if all(c.ok for c in checks) else 1

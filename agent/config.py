@@ -30,6 +30,7 @@ class AgentConfig:
     api_key_env: str = "OPENAI_API_KEY"
     max_steps: int = 30
     workdir: str = "."
+    timeout_s: float = 120.0
 
 
 @dataclass
@@ -130,6 +131,7 @@ def _validate(config: Config, path: Path) -> None:
         (rev.on_error in ("ask", "deny"), f"[reviewer].on_error is {rev.on_error!r}; use \"ask\" or \"deny\""),
         (rev.timeout_s > 0, "[reviewer].timeout_s must be above 0"),
         (agent.max_steps > 0, "[agent].max_steps must be at least 1"),
+        (agent.timeout_s > 0, "[agent].timeout_s must be above 0"),
         (mem.learning in ("commit", "propose"), f"[memory].learning is {mem.learning!r}; use \"commit\" or \"propose\""),
         (mem.max_note_bytes > 0, "[memory].max_note_bytes must be above 0"),
         (bool(mem.path.strip()), "[memory].path must not be empty"),
@@ -162,3 +164,15 @@ def reviewer_endpoint(config: Config, environ: Mapping[str, str] | None = None) 
         hint = "SCRIBE_REVIEW_API_KEY or [reviewer].api_key_env" if separate else f"{config.agent.api_key_env} or SCRIBE_API_KEY"
         raise ConfigError(f"no API key for the reviewer at OpenAI: set {hint}, or point base_url at a local server")
     return Endpoint(model=model, base_url=base_url or None, api_key=key, timeout_s=rev.timeout_s, max_retries=1)
+
+
+def agent_endpoint(config: Config, environ: Mapping[str, str] | None = None) -> Endpoint:
+    """The agent's model, URL and key, or a one-line error saying what to set."""
+    environ = os.environ if environ is None else environ
+    agent = config.agent
+    if not agent.model:
+        raise ConfigError("no model configured: set [agent].model in scribe.toml or SCRIBE_MODEL")
+    key = agent_key(config, environ)
+    if not key and not agent.base_url:
+        raise ConfigError(f"no API key: set {agent.api_key_env} (or SCRIBE_API_KEY), or point [agent].base_url at a local server")
+    return Endpoint(model=agent.model, base_url=agent.base_url or None, api_key=key, timeout_s=agent.timeout_s)

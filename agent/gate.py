@@ -21,6 +21,7 @@ from agent.pending import HumanDecisions, PendingItem, PendingQueue
 from agent.policy import Decision
 from agent.proposals import Proposal
 from agent.review import Reviewer, ReviewerFailure
+from agent.schema import function_schema
 from agent.rules import Protected, RuleDeny, action_rules, memory_rules, redact
 from agent.tools import ToolError, Toolbox
 from memory.errors import NoteError, Refused, ScribeError
@@ -90,11 +91,23 @@ class Gate:
         return self._submit(proposal, lambda stamp: (self._run_tool(tool, args), None))
 
     def recall(self, query: str, limit: int = 5) -> Outcome:
+        """Search the memory notes; returns the best matches with their paths.
+
+        query: words to look for
+        """
         hits = self.index.search(query, limit=limit)
         lines = [f"{h.path}: {h.title} -- {h.snippet}" for h in hits]
         return Outcome(None, "\n".join(lines) or "no notes match")
 
-    def remember(self, kind: str, title: str, body: str, reason: str = "", tags: list[str] | None = None) -> Outcome:
+    def remember(self, kind: str, title: str, body: str, reason: str, tags: list[str] | None = None) -> Outcome:
+        """Save a note to memory (reviewed first); the same kind and title updates that note.
+
+        kind: skill (how to do something), experience (what happened on this run) or knowledge (a fact)
+        title: a short title; it names the note
+        body: the note in markdown
+        reason: why a future run needs this
+        tags: a few keywords
+        """
         if kind not in KINDS:
             return Outcome(None, f"not remembered: kind must be one of {', '.join(KINDS)}")
         note = Note(title=title, kind=kind, body=body, tags=list(tags or []), tasks=[self.ctx.task], source=self.ctx.run)
@@ -105,12 +118,22 @@ class Gate:
         args = {"kind": kind, "title": title, "body": body, "tags": list(tags or [])}
         return self._submit(self.memory_proposal("remember", args, reason, change))
 
-    def forget(self, path: str, reason: str = "") -> Outcome:
+    def forget(self, path: str, reason: str) -> Outcome:
+        """Remove a wrong or harmful note from memory (reviewed first).
+
+        path: the note's path, like skills/count-lines.md
+        reason: why it must go
+        """
         try:
             change = self.store.plan_forget(path)
         except ScribeError as exc:
             return Outcome(None, f"not forgotten: {exc}")
         return self._submit(self.memory_proposal("forget", {"path": path}, reason, change))
+
+    def tool_schemas(self, action_tools: tuple[str, ...], memory_only: bool = False) -> list[dict]:
+        """The function tools offered to the model, derived from the functions that serve them."""
+        actions = [] if memory_only else [function_schema(getattr(self.toolbox, t)) for t in action_tools]
+        return [*actions, function_schema(self.recall, skip=("limit",)), function_schema(self.remember), function_schema(self.forget)]
 
     # ----- deciding -----
 

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.model import ClientSideRejected, ModelClient, ModelError
-from agent.prompts import render
+from agent.model import ChatModel, ClientSideRejected, ModelError
+from agent.prompts import quote, render
 from agent.proposals import Proposal
 
 VERDICT_SCHEMA = {
@@ -42,7 +42,6 @@ JSON_SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "review", "
 JSON_OBJECT_FORMAT = {"type": "json_object"}
 HARMLESS_WORDS = re.compile(r"(?i)^\s*(?:none|harmless|benign|safe|no\s+risk|low\s+risk|minor\s+risk|routine|n/?a)\s*$")
 FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
-TAG = re.compile(r"(?i)<(\s*/?\s*(?:proposal|instructions)\b)")
 
 
 @dataclass
@@ -58,12 +57,8 @@ class ReviewerFailure(Exception):
 
 
 class Reviewer:
-    def __init__(self, client: ModelClient) -> None:
-        self.client = client
-
-    @property
-    def model(self) -> str:
-        return self.client.endpoint.model
+    def __init__(self, client: ChatModel, model: str) -> None:
+        self.client, self.model = client, model
 
     def review(self, proposal: Proposal) -> Verdict:
         messages = reviewer_messages(proposal)
@@ -88,11 +83,6 @@ def reviewer_messages(proposal: Proposal) -> list[dict[str, str]]:
         neighbours=[(quote(p), quote(t)) for p, t in proposal.neighbours],
     )
     return [{"role": "system", "content": render("reviewer_system")}, {"role": "user", "content": user}]
-
-
-def quote(text: str) -> str:
-    """Neutralise tags that could close or open the quoted blocks early."""
-    return TAG.sub(r"&lt;\1", text)
 
 
 def parse_verdict(content: str | None) -> Verdict:

@@ -47,7 +47,10 @@ class Toolbox:
             raise ToolError(f"bad arguments for {tool}: {exc}") from None
 
     def shell(self, command: str) -> str:
-        """Run a shell command in the working directory; returns exit code and output."""
+        """Run a shell command with /bin/sh in the working directory; returns the exit code and output.
+
+        command: the command line
+        """
         env = {k: v for k, v in os.environ.items() if k not in self.hidden_env}
         proc = subprocess.Popen(["/bin/sh", "-c", command], cwd=self.workdir, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -60,7 +63,10 @@ class Toolbox:
         return cut(f"exit code {proc.returncode}\n" + out.decode("utf-8", "replace"), self.limits.output_cap)
 
     def read_file(self, path: str) -> str:
-        """Read a text file inside the working directory."""
+        """Read a text file inside the working directory.
+
+        path: the file, relative to the working directory
+        """
         target = self._inside(path)
         try:
             return cut(target.read_text(encoding="utf-8", errors="replace"), self.limits.output_cap)
@@ -68,7 +74,11 @@ class Toolbox:
             raise ToolError(f"cannot read {path}: {exc.strerror}") from None
 
     def write_file(self, path: str, content: str) -> str:
-        """Write a text file inside the working directory, creating folders."""
+        """Write a text file inside the working directory, creating folders; replaces an existing file.
+
+        path: the file, relative to the working directory
+        content: the whole new text of the file
+        """
         target = self._inside(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +88,12 @@ class Toolbox:
         return f"wrote {len(content.encode('utf-8'))} bytes to {path}"
 
     def http_request(self, method: str, url: str, body: str | None = None) -> str:
-        """Make an HTTP(S) request; returns the status and the (capped) body."""
+        """Make an HTTP or HTTPS request; returns the status and the body.
+
+        method: GET, POST, PUT, PATCH or DELETE
+        url: the full URL
+        body: the request body, if any
+        """
         if not url.lower().startswith(("http://", "https://")):
             raise ToolError(f"only http and https URLs are allowed, not {url!r}")
         data = body.encode("utf-8") if body is not None else None

@@ -65,7 +65,8 @@ class Workspace:
         return Protected(self.workdir, tuple(p.resolve() for p in owned))
 
     def reviewer(self) -> Reviewer:
-        return Reviewer(ModelClient(config_mod.reviewer_endpoint(self.config)))
+        endpoint = config_mod.reviewer_endpoint(self.config)
+        return Reviewer(ModelClient(endpoint), endpoint.model)
 
     def records(self) -> Records:
         return Records.at(self.state_dir)

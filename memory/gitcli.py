@@ -25,7 +25,8 @@ def git(repo: Path, *args: str, identity: tuple[str, str] | None = None, input: 
         who = ("-c", f"user.name={identity[0]}", "-c", f"user.email={identity[1]}")
     cmd = ["git", *NO_HOOKS, *who, *args]
     try:
-        done = subprocess.run(cmd, cwd=repo, input=input, capture_output=True)
+        # A session of its own: a Ctrl-C at the terminal must not kill git halfway through a commit.
+        done = subprocess.run(cmd, cwd=repo, input=input, capture_output=True, start_new_session=True)
     except FileNotFoundError:
         raise ScribeError("git is not installed or not on PATH; install git") from None
     if check and done.returncode != 0:

@@ -14,6 +14,8 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,6 +208,31 @@ class Store:
                 self._revertible(commit.sha, later_ok=run_shas)
             return [self._revert(self._revertible(commit.sha)) for commit in commits]
 
+    def commit_human(self, message: str) -> str:
+        """Keep the uncommitted edits in memory/ as one commit of the human's."""
+        with self.lock():
+            self._recover()
+            if not self.dirty_paths():
+                raise Refused("memory/ has no uncommitted changes; nothing to commit")
+            git(self.root, "add", "-A")
+            body = f"{message.strip() or 'Edit notes by hand'}\n\nScribe-Actor: human\n"
+            git(self.root, "commit", "-q", "--no-gpg-sign", "-F", "-", identity=human_identity(self.root), input=body.encode())
+            return self.head() or ""
+
+    def discard(self, keep_dir: Path) -> list[str]:
+        """Drop the uncommitted edits in memory/, keeping a copy of each changed file in keep_dir."""
+        with self.lock():
+            self._recover()
+            dirty = self.dirty_paths()
+            for rel in dirty:
+                source = self.root / rel
+                if source.is_file() and not source.is_symlink():
+                    (keep_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (keep_dir / rel).write_bytes(source.read_bytes())
+            git(self.root, "reset", "-q", "--hard", "HEAD")
+            git(self.root, "clean", "-q", "-fd")
+            return dirty
+
     def recover(self) -> None:
         """Roll back a write that a crash cut short (it was never committed)."""
         with self.lock():
@@ -287,6 +314,10 @@ class Store:
             )
 
     def _write_and_commit(self, files: dict[str, bytes | None], message: str, identity: tuple[str, str]) -> str:
+        with _interrupts_deferred():
+            return self._write_and_commit_now(files, message, identity)
+
+    def _write_and_commit_now(self, files: dict[str, bytes | None], message: str, identity: tuple[str, str]) -> str:
         self._write_journal(list(files))
         for rel, data in files.items():
             _write_atomic(self.root / rel, data)
@@ -315,6 +346,22 @@ class Store:
         data = self._bytes_at(rel, head) if head else None
         git(self.root, "reset", "-q", "--", rel, check=False)
         _write_atomic(self.root / rel, data)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C until the write and its commit are done, so no note is left half-written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
 
 
 def _learn_message(change: Change, stamp: Stamp) -> str:

@@ -103,8 +103,7 @@ def note_text(title: str, kind: str = "skill", body: str = "Body.\n", **extra: s
 SCRIBE_BIN = [sys.executable, "-m", "agent"]
 
 
-@pytest.fixture
-def fake_openai():
+def _serve():
     from fake_openai import FakeOpenAI
 
     server = FakeOpenAI()
@@ -113,6 +112,27 @@ def fake_openai():
     server.stop()
     assert server.unexpected == 0, "the model was called more often than scripted"
     assert server.steps == [], "scripted answers were left unused"
+
+
+@pytest.fixture
+def fake_openai():
+    yield from _serve()
+
+
+@pytest.fixture
+def fake_reviewer():
+    """A second fake server, for the reviewer when the agent has its own."""
+    yield from _serve()
+
+
+@pytest.fixture
+def model_env(fake_openai, fake_reviewer, monkeypatch):
+    """Point scribe's agent and reviewer at the two fake servers through the environment."""
+    monkeypatch.setenv("SCRIBE_BASE_URL", fake_openai.url)
+    monkeypatch.setenv("SCRIBE_MODEL", "fake-model")
+    monkeypatch.setenv("SCRIBE_REVIEW_BASE_URL", fake_reviewer.url)
+    monkeypatch.setenv("SCRIBE_REVIEW_MODEL", "fake-reviewer")
+    return fake_openai, fake_reviewer
 
 
 def make_gate(ws: Path, url: str, asker=None, timeout_s: float = 2.0, task: str = "weekly", **reviewer_config):
@@ -127,6 +147,6 @@ def make_gate(ws: Path, url: str, asker=None, timeout_s: float = 2.0, task: str 
     for key, value in reviewer_config.items():
         setattr(config.reviewer, key, value)
     workspace = Workspace(ws, config)
-    reviewer = Reviewer(ModelClient(Endpoint("fake-reviewer", url, "reviewer-key", timeout_s=timeout_s, max_retries=0)))
+    reviewer = Reviewer(ModelClient(Endpoint("fake-reviewer", url, "reviewer-key", timeout_s=timeout_s, max_retries=0)), "fake-reviewer")
     ctx = RunContext(run="20261126T090000Z-weekly-ab12", task=task, instructions="Summarize inbox/ into reports/.")
     return workspace.build_gate(ctx, reviewer, asker)

@@ -50,6 +50,7 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     unexpected: int = 0
+    models: tuple[str, ...] = ("fake-model", "fake-reviewer")
 
     def script(self, *items: Any) -> None:
         """Queue answers: dicts are 200 bodies, Steps are anything else."""
@@ -59,6 +60,9 @@ class FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - GET /v1/models, for scribe doctor
+                self._send(200, json.dumps({"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in fake.models]}))
+
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 length = int(self.headers.get("Content-Length", 0))
                 fake.requests.append(json.loads(self.rfile.read(length) or b"{}"))

@@ -71,7 +71,7 @@ def test_check_without_a_reviewer_fails_closed(ws: Path, scribe, tmp_path: Path)
 def test_review_approve_deny_through_the_cli(ws: Path, fake_openai, scribe) -> None:
     fake_openai.script(review(0.5, rationale="unsure"), review(0.5, rationale="unsure"))
     gate = make_gate(ws, fake_openai.url)
-    note = gate.remember("knowledge", "Hosts", "db1 is the database.").pending_id
+    note = gate.remember("knowledge", "Hosts", "db1 is the database.", "seen").pending_id
     action = gate.action("shell", {"command": "make release"}).pending_id
     listed = json.loads(scribe("review", "--json").out)
     assert [i["id"] for i in listed] == [note, action] and listed[0]["diff"].count("+db1 is the database.") == 1

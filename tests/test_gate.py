@@ -152,7 +152,7 @@ def test_approved_action_is_allowed_next_time_and_denied_one_denied(ws: Path, fa
 def test_a_deny_is_final_unless_configured_and_overridden(ws: Path, fake_openai) -> None:
     fake_openai.script(review(0.8, ["risky"]))
     gate = make_gate(ws, fake_openai.url)
-    denied = gate.remember("knowledge", "Risky", "a risky fact")
+    denied = gate.remember("knowledge", "Risky", "a risky fact", "maybe")
     with pytest.raises(Exception, match="denials are final here"):
         approve(denied.decision.id, gate.store, gate.records, gate.config)
     gate.config.human_can_override_deny = True
@@ -164,7 +164,7 @@ def test_a_deny_is_final_unless_configured_and_overridden(ws: Path, fake_openai)
 
 def test_a_rule_deny_cannot_be_overridden(ws: Path, fake_openai) -> None:
     gate = make_gate(ws, fake_openai.url, human_can_override_deny=True)
-    denied = gate.remember("knowledge", "Key", "token ghp_8f7d6s5a4s3d2f1g0h9j8k7l6")
+    denied = gate.remember("knowledge", "Key", "token ghp_8f7d6s5a4s3d2f1g0h9j8k7l6", "handy")
     with pytest.raises(Exception, match="denied by a rule"):
         approve(denied.decision.id, gate.store, gate.records, gate.config, override=True)
     assert gate.store.paths() == []
