@@ -48,6 +48,8 @@ def task_lock(workspace: Workspace, task: str) -> Iterator[None]:
 def run_task(workspace: Workspace, task: Task, model: ChatModel, reviewer: Reviewer | None,
              asker: Asker | None = None, report: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Run a task once; returns the summary of SPEC section 10 (and a little more)."""
+    if workspace.config.memory.learning != "commit":
+        raise ScribeError('[memory].learning = "propose" (learning branches) is not built yet; set learning = "commit"')
     with task_lock(workspace, task.name):
         _refuse_uncommitted(workspace)
         run_id = new_run_id(task.name)
