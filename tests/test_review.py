@@ -15,7 +15,7 @@ from fake_openai import Step, reply, review
 
 from conftest import make_gate
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # copies of shared/fixtures: real small-model outputs
 
 
 def shell(gate, command: str = "wc -l data.csv"):

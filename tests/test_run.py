@@ -16,7 +16,7 @@ from fake_openai import Step, reply, review
 
 from conftest import SCRIBE_BIN, git_out
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # copies of shared/fixtures: real small-model outputs
 
 
 def call(name: str, **arguments) -> dict:
