@@ -116,8 +116,8 @@ def diff(rev_range: str | None, run_id: str | None, since: str | None, as_json: 
     store = _workspace().open_store()
     commits = inspect.select_commits(store, rev_range, run_id, since)
     if as_json:
-        patches = [git(store.root, "show", "--format=", "--patch", c.sha).stdout.decode("utf-8", "replace") for c in commits]
-        _emit_json([{**c.summary(), "patch": p} for c, p in zip(commits, patches)])
+        patch_of = lambda sha: git(store.root, "show", "--format=", "--patch", sha).stdout.decode("utf-8", "replace")  # noqa: E731
+        _emit_json([{**c.summary(), "patch": patch_of(c.sha)} for c in commits])
     elif commits:
         color = "--color=always" if sys.stdout.isatty() and "NO_COLOR" not in os.environ else "--color=never"
         shown = git(store.root, "show", color, "--no-walk=unsorted", *[c.sha for c in commits])

@@ -9,9 +9,6 @@ from typing import Any
 
 from memory.store import Change
 
-MEMORY_TOOLS = ("remember", "forget")
-READ_ONLY_TOOLS = ("read_file", "recall")
-
 
 @dataclass(frozen=True)
 class Proposal:

@@ -59,7 +59,7 @@ class Index:
             for path in known.keys() - current.keys():
                 self._delete(db, path)
             changed = {p: b for p, b in current.items() if known.get(p) != b}
-            for path, data in zip(changed, self._read_blobs(list(changed.values()))):
+            for path, data in zip(changed, self._read_blobs(list(changed.values())), strict=True):
                 self._delete(db, path)
                 self._insert(db, changed[path], _to_indexed(path, data))
         return len(changed)

@@ -21,8 +21,6 @@ KINDS = ("skill", "experience", "knowledge")
 FOLDERS = {"skill": "skills", "experience": "experiences", "knowledge": "knowledge"}
 KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
 KEY_ORDER = ("title", "kind", "tags", "tasks", "created", "updated", "source")
-LIST_KEYS = ("tags", "tasks")
-TIME_KEYS = ("created", "updated")
 MAX_SLUG = 60
 
 

@@ -4,7 +4,6 @@ import json
 import os
 import pty
 import subprocess
-import sys
 import tomllib
 from dataclasses import asdict
 from pathlib import Path
@@ -15,7 +14,7 @@ from agent.config import Config
 from memory.note import Note
 from memory.store import Store
 
-from conftest import SCRIBE_BIN, commit_by_hand, git_out, note_text, stamp_for
+from conftest import SCRIBE_BIN, commit_by_hand, git_out, stamp_for
 
 
 def learn(store: Store, title: str, run: str, body: str = "Body.\n", kind: str = "skill") -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import os
 import pty
 import subprocess
@@ -18,7 +17,7 @@ from agent.gate import CircuitBreakerTripped, approve, reject
 from fake_openai import review
 from memory import history
 
-from conftest import HUMAN, git_out, make_gate
+from conftest import HUMAN, make_gate
 
 ROOT = Path(__file__).resolve().parents[1]
 

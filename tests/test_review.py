@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from agent.config import Config, reviewer_endpoint
-from agent.gate import RunContext
 from agent.prompts import render
 from agent.review import JSON_OBJECT_FORMAT
 from fake_openai import Step, reply, review
