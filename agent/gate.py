@@ -110,12 +110,15 @@ class Gate:
         """
         if kind not in KINDS:
             return Outcome(None, f"not remembered: kind must be one of {', '.join(KINDS)}")
-        note = Note(title=title, kind=kind, body=body, tags=list(tags or []), tasks=[self.ctx.task], source=self.ctx.run)
+        if not isinstance(title, str) or not title.strip() or "\n" in title.strip():
+            return Outcome(None, "not remembered: title must be one line of text")
+        tags = [str(t) for t in tags] if isinstance(tags, list) else []
+        note = Note(title=title.strip(), kind=kind, body=str(body), tags=tags, tasks=[self.ctx.task], source=self.ctx.run)
         try:
             change = self.store.plan_remember(note)
         except (NoteError, Refused) as exc:
             return Outcome(None, f"not remembered: {exc}")
-        args = {"kind": kind, "title": title, "body": body, "tags": list(tags or [])}
+        args = {"kind": kind, "title": note.title, "body": note.body, "tags": tags}
         return self._submit(self.memory_proposal("remember", args, reason, change))
 
     def forget(self, path: str, reason: str) -> Outcome:
@@ -130,9 +133,9 @@ class Gate:
             return Outcome(None, f"not forgotten: {exc}")
         return self._submit(self.memory_proposal("forget", {"path": path}, reason, change))
 
-    def tool_schemas(self, action_tools: tuple[str, ...], memory_only: bool = False) -> list[dict]:
+    def tool_schemas(self, action_tools: tuple[str, ...]) -> list[dict]:
         """The function tools offered to the model, derived from the functions that serve them."""
-        actions = [] if memory_only else [function_schema(getattr(self.toolbox, t)) for t in action_tools]
+        actions = [function_schema(getattr(self.toolbox, t)) for t in action_tools]
         return [*actions, function_schema(self.recall, skip=("limit",)), function_schema(self.remember), function_schema(self.forget)]
 
     # ----- deciding -----
@@ -170,9 +173,9 @@ class Gate:
     def _submit(self, proposal: Proposal, effect: Callable[[Stamp | None], tuple[str, str | None]] | None = None) -> Outcome:
         digest = proposal.digest()
         decision = self.decided.get(digest) or self.evaluate(proposal)
-        self.decided.setdefault(digest, decision)
         if decision.verdict == "ask":
             decision = self._ask(proposal, decision)
+        self.decided[digest] = decision  # an identical proposal later in this run gets the same answer
         outcome = self._carry_out(proposal, decision, effect or self._commit(proposal))
         self._count(decision)
         return outcome

@@ -191,7 +191,7 @@ class Agent:
                                                outcome=outcome, summary=quote(summary), steps=len(trace),
                                                recalled=[n.path for n in self.recalled], trace=trace)},
         ]
-        tools = [*self.gate.tool_schemas((), memory_only=True), function_schema(finish)]
+        tools = [*self.gate.tool_schemas(()), function_schema(finish)]
         try:
             while self.steps < REFLECT_STEPS:
                 self.steps += 1

@@ -257,3 +257,11 @@ def test_only_the_gate_applies_changes_mints_stamps_and_runs_tools() -> None:
                 if module and "agent.tools" in module:
                     offenders.append(f"{name}: imports the tools")
     assert offenders == []
+
+
+@pytest.mark.parametrize(("kind", "title"), [("recipe", "T"), ("skill", ""), ("skill", "two\nlines"), ("skill", 42)])
+def test_bad_remember_arguments_are_refused_before_review(ws: Path, fake_openai, kind, title) -> None:
+    gate = make_gate(ws, fake_openai.url)
+    outcome = gate.remember(kind, title, "body", "reason")
+    assert outcome.decision is None and outcome.result.startswith("not remembered:")
+    assert gate.store.paths() == [] and fake_openai.requests == []
