@@ -118,9 +118,10 @@ class Agent:
             self.report(f"step {self.steps}: no tool call (format error fed back)")
             return False
         self._append_assistant(messages, reply, calls)
+        reason = (reply.content or "") if calls[0].native else ""  # text beside a native call is the stated reason
         for call in calls:
             if call.name in names:
-                result = self.execute(call, reason=reply.content or "")
+                result = self.execute(call, reason=reason)
             else:
                 result = f"error: there is no tool {call.name!r} here; use one of {', '.join(sorted(names))}"
             self._append_result(messages, call, result + (f"\n[note: {problem}]" if problem else ""))
