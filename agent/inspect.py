@@ -76,18 +76,20 @@ def log_line(commit: Commit) -> str:
 
 def _described(store: Store, commit: Commit, change: history.FileChange) -> dict[str, Any]:
     rev = commit.parents[0] if change.change == "remove" and commit.parents else commit.sha
-    title, kind = change.path, None
-    text = store.show_file(change.path, rev)
-    if text is not None:
-        try:
-            parsed = notes.parse(text, change.path)
-            title, kind = parsed.title, parsed.kind
-        except NoteError:
-            pass  # a malformed note is still listed, by its path
+    title, kind = _title_and_kind(store.show_file(change.path, rev), change.path)
     return {
         "commit": commit.sha, "path": change.path, "change": change.change, "title": title, "kind": kind,
         "verdict": commit.verdict, "risk": commit.trailers.get("Review-Risk"),
     }
+
+
+def _title_and_kind(text: str | None, path: str) -> tuple[str, str | None]:
+    """A note's title and kind; a missing or malformed note is listed by its path."""
+    try:
+        parsed = notes.parse(text or "", path)
+    except NoteError:
+        return path, None
+    return parsed.title, parsed.kind
 
 
 def _check_range(store: Store, rev_range: str) -> None:
