@@ -20,7 +20,7 @@ from memory.paths import DEFAULT_MAX_BYTES
 
 
 class ConfigError(ScribeError):
-    pass
+    """A problem in scribe.toml or the environment that configures scribe."""
 
 
 @dataclass

@@ -24,7 +24,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class TaskError(ScribeError):
-    pass
+    """A task file that cannot be used; the message names the file and the problem."""
 
 
 @dataclass(frozen=True)

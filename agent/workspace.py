@@ -25,7 +25,7 @@ STATE_NAME = ".scribe"
 
 
 class WorkspaceError(ScribeError):
-    pass
+    """No workspace where one was expected, or one that is incomplete."""
 
 
 @dataclass
