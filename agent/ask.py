@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -21,6 +22,9 @@ def ask_at_terminal(proposal: Proposal, decision: Decision) -> bool:
     echo = lambda text="": click.echo(text, err=True)  # noqa: E731 - prompts go to stderr, output stays clean
     echo(f"\nscribe needs your decision ({decision.id}) for task {proposal.task}, run {proposal.run}")
     echo(f"  {proposal.kind}: {proposal.tool} {redact(proposal.target)}")
+    if proposal.kind == "action":
+        shown = json.dumps(proposal.args, ensure_ascii=False, indent=2)
+        echo("  arguments: " + redact(shown if len(shown) <= 1500 else shown[:1500] + " ...").replace("\n", "\n  "))
     if proposal.reason:
         echo(f"  reason given: {redact(proposal.reason)}")
     if proposal.diff:

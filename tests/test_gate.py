@@ -200,6 +200,7 @@ def test_asking_on_a_pseudo_terminal(ws: Path, fake_openai, answer: bytes, verdi
     proc.wait(timeout=30)
     text = screen.decode()
     assert "risk: 0.50" in text and "medium risk" in text and "a new file (likelihood 1.00" in text
+    assert '"content": "hi"' in text
     assert f"RESULT {verdict} human" in text
     assert (ws / "out.txt").exists() == (verdict == "allow")
 
