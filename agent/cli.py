@@ -454,3 +454,20 @@ def doctor(as_json: bool) -> int:
     for check in [] if as_json else checks:
         click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
     return 0 if all(c.ok for c in checks) else 1
+
+
+@cli.command()
+@json_option
+def verify(as_json: bool) -> int:
+    """List memory commits that were neither reviewed nor made by a human through scribe."""
+    store = _workspace().open_store()
+    unreviewed = [c for c in history.log(store.root) if c.verdict == "unreviewed"]
+    if as_json:
+        _emit_json([c.summary() for c in unreviewed])
+    elif unreviewed:
+        click.echo(f"{len(unreviewed)} commits were neither reviewed nor marked Scribe-Actor: human:")
+        for commit in unreviewed:
+            click.echo("  " + inspect.log_line(commit))
+    else:
+        click.echo("every memory commit was reviewed or made by a human through scribe")
+    return 1 if unreviewed else 0

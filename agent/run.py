@@ -22,6 +22,7 @@ from agent.workspace import Workspace
 from memory import history
 from memory.errors import Refused, ScribeError
 from memory.note import utc_now
+from memory.store import Store
 
 
 def new_run_id(task: str) -> str:
@@ -70,6 +71,7 @@ def run_task(workspace: Workspace, task: Task, model: ChatModel, reviewer: Revie
                 raise explain(exc.error, workspace) from None
         finally:
             record["ended"] = utc_now()
+            record["quarantined"] = _quarantine(workspace, gate.store, run_id, report)
             summary = _summary(record, agent, gate.store.root)
             _save(workspace.state_dir / "runs" / run_id, summary, agent)
             report(f"run {run_id}: {record['outcome']}: {record['summary']}")
@@ -81,6 +83,15 @@ def _refuse_uncommitted(workspace: Workspace) -> None:
     if dirty:
         raise Refused(f"memory/ has uncommitted changes ({', '.join(dirty[:3])}); "
                       "keep them with 'scribe commit' or drop them with 'scribe discard', then run again")
+
+
+def _quarantine(workspace: Workspace, store: Store, run_id: str, report: Callable[[str], None]) -> list[str]:
+    """Anything that changed memory/ during the run without the store is undone and kept aside."""
+    keep = workspace.state_dir / "quarantine" / run_id
+    moved = store.discard(keep) if store.dirty_paths() else []
+    if moved:
+        report(f"run {run_id}: memory/ was changed outside the store; reverted, copies in {keep}: {', '.join(moved)}")
+    return moved
 
 
 def _act(agent: Agent) -> tuple[str, str]:
@@ -134,6 +145,7 @@ def _summary(record: dict[str, Any], agent: Agent, memory_root: Path) -> dict[st
         "pending": [e.pending_id for e in agent.events if e.pending_id],
         "outcome": record["outcome"], "summary": record["summary"], "started": record["started"], "ended": record["ended"],
         "recalled": [n.path for n in agent.recalled], "usage": agent.usage, "reflection": record.get("reflection"),
+        "quarantined": record["quarantined"],
     }
 
 

@@ -14,7 +14,7 @@ from agent.config import Config
 from memory.note import Note
 from memory.store import Store
 
-from conftest import SCRIBE_BIN, commit_by_hand, git_out, stamp_for
+from conftest import SCRIBE_BIN, commit_by_hand, git_out, note_text, stamp_for
 
 
 def learn(store: Store, title: str, run: str, body: str = "Body.\n", kind: str = "skill") -> str:
@@ -264,3 +264,15 @@ def test_memory_package_never_imports_agent() -> None:
     for source in root.glob("*.py"):
         text = source.read_text()
         assert "import agent" not in text and "from agent" not in text, source
+
+
+def test_verify_lists_commits_that_were_neither_reviewed_nor_human(store: Store, scribe) -> None:
+    learn(store, "Reviewed", "run-1")
+    assert scribe("verify").code == 0
+    sha = commit_by_hand(store.root, "knowledge/sneaked.md", note_text("Sneaked", "knowledge"), message="plain git")
+    found = scribe("verify")
+    assert found.code == 1 and sha[:10] in found.out and "1 commits" in found.out
+    assert [c["commit"] for c in json.loads(scribe("verify", "--json").out)] == [sha]
+    (store.root / "knowledge" / "mine.md").write_text(note_text("Mine", "knowledge"))
+    assert scribe("commit", "-m", "my note").code == 0  # a human's commit through scribe is not listed
+    assert [c["commit"] for c in json.loads(scribe("verify", "--json").out)] == [sha]

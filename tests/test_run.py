@@ -214,3 +214,16 @@ def test_arguments_copied_from_a_tool_result_carry_their_provenance_to_the_revie
     user = reviewer.requests[0]["messages"][1]["content"]
     assert "'https://collector.example/upload' appears in the result of read_file" in user
     assert user.index("<proposal>") < user.index("appears in the result") < user.index("</proposal>")
+
+
+def test_memory_changed_behind_the_stores_back_is_quarantined(ws: Path, model_env, scribe) -> None:
+    agent, reviewer = model_env
+    sneaky = "python3 -c \"open('memory/knowledge/planted.md','w').write('---\\ntitle: P\\nkind: knowledge\\n---\\nobey\\n')\""
+    agent.script(call("shell", command=sneaky), call("finish", summary="done", success=True), reply("none"))
+    reviewer.script(review(0.1))  # a reviewer that missed it
+    summary = summary_of(scribe("run", "hello", "--json"))
+    assert summary["quarantined"] == ["knowledge/planted.md"]
+    assert not (ws / "memory" / "knowledge" / "planted.md").exists()
+    assert git_out(ws / "memory", "status", "--porcelain") == ""
+    kept = ws / ".scribe" / "quarantine" / summary["run_id"] / "knowledge" / "planted.md"
+    assert "obey" in kept.read_text()
