@@ -141,9 +141,9 @@ def tool_calls_of(reply: Reply, known: set[str]) -> tuple[list[ToolCall], str | 
 def _native_calls(raw: list[dict[str, Any]]) -> tuple[list[ToolCall], str | None]:
     calls, problem = [], None
     for call in raw:
-        try:
-            args = json.loads(call["arguments"] or "{}")
-        except json.JSONDecodeError:
+        try:  # some servers send the arguments as an object instead of a JSON string
+            args = call["arguments"] if isinstance(call["arguments"], dict) else json.loads(call["arguments"] or "{}")
+        except (json.JSONDecodeError, TypeError):
             args, problem = None, f"the arguments of {call['name']} are not valid JSON"
         if isinstance(args, dict):
             calls.append(ToolCall(call["id"], call["name"], args, native=True))

@@ -65,8 +65,8 @@ class Reviewer:
         try:
             try:
                 reply = self.client.chat(messages, response_format=JSON_SCHEMA_FORMAT, temperature=0)
-            except ClientSideRejected:  # a server without json_schema support: once more with json_object
-                reply = self.client.chat(messages, response_format=JSON_OBJECT_FORMAT, temperature=0)
+            except ClientSideRejected:  # a server without json_schema (or temperature) support: once more, plainer
+                reply = self.client.chat(messages, response_format=JSON_OBJECT_FORMAT)
         except ModelError as exc:
             raise ReviewerFailure(f"reviewer {exc.kind} error: {exc}") from None
         return parse_verdict(reply.content)

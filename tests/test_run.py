@@ -227,3 +227,15 @@ def test_memory_changed_behind_the_stores_back_is_quarantined(ws: Path, model_en
     assert git_out(ws / "memory", "status", "--porcelain") == ""
     kept = ws / ".scribe" / "quarantine" / summary["run_id"] / "knowledge" / "planted.md"
     assert "obey" in kept.read_text()
+
+
+def test_native_tool_calls_with_object_or_broken_arguments(ws: Path, model_env, scribe) -> None:
+    agent, _ = model_env
+    as_object = reply(tool_calls=[{"name": "finish", "arguments": {}}])
+    as_object["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = {"summary": "ok", "success": True}
+    broken = reply(tool_calls=[{"name": "finish", "arguments": {}}])
+    broken["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = "{not json"
+    agent.script(broken, as_object, reply("none"))
+    summary = summary_of(scribe("run", "hello", "--json"))
+    assert summary["success"] and summary["summary"] == "ok"
+    assert "not valid JSON" in agent.requests[1]["messages"][-1]["content"]
