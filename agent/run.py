@@ -57,7 +57,7 @@ def run_task(workspace: Workspace, task: Task, model: ChatModel, reviewer: Revie
         gate = workspace.build_gate(RunContext(run_id, task.name, task.instructions), reviewer, asker)
         recalled = recall_for_task(gate.store, gate.index, task.name, task.instructions)
         agent = Agent(task, gate, model, task.max_steps or workspace.config.agent.max_steps, recalled, report)
-        record = {"run_id": run_id, "task": task.name, "started": utc_now(), "outcome": "running", "summary": ""}
+        record = {"run_id": run_id, "task": task.name, "started": utc_now(), "outcome": "crashed", "summary": "scribe stopped on an error"}
         report(f"run {run_id}: {len(recalled)} notes recalled" + "".join(f"\n  recalled {n.path}" for n in recalled))
         try:
             record["outcome"], record["summary"] = _act(agent)
