@@ -56,7 +56,11 @@ def _checked(path: Path, number: int, line: str) -> dict[str, Any]:
 def evaluate(gate: Gate, item: dict[str, Any]) -> dict[str, Any]:
     ctx = RunContext(run="check", task=str(item.get("task", "check")), instructions=str(item.get("instructions", "")))
     gate = dataclasses.replace(gate, ctx=ctx, decided={})
-    decision = gate.evaluate(_proposal(gate, ctx, item))
+    proposal = _proposal(gate, ctx, item)
+    if proposal.kind == "action" and gate.read_only(proposal):
+        return {"line": item["line"], "verdict": "allow", "risk": None, "decided_by": "rules",
+                "reason": "read-only tool inside the workdir: not reviewed", "expected": item.get("expected")}
+    decision = gate.evaluate(proposal)
     return {"line": item["line"], "verdict": decision.verdict, "risk": decision.risk, "decided_by": decision.decided_by,
             "reason": decision.reason, "expected": item.get("expected")}
 

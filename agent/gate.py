@@ -86,8 +86,8 @@ class Gate:
 
     def action(self, tool: str, args: dict, reason: str = "", provenance: str | None = None) -> Outcome:
         proposal = Proposal("action", tool, args, reason, self.ctx.task, self.ctx.instructions, self.ctx.run, provenance)
-        if tool == "read_file" and action_rules(proposal, self.protected) is None:
-            return Outcome(None, self._run_tool(tool, args))  # read-only inside the workdir: no review
+        if self.read_only(proposal):
+            return Outcome(None, self._run_tool(tool, args))  # read-only inside the workdir: no review, no log
         return self._submit(proposal, lambda stamp: (self._run_tool(tool, args), None))
 
     def recall(self, query: str, limit: int = 5) -> Outcome:
@@ -139,6 +139,10 @@ class Gate:
         return [*actions, function_schema(self.recall, skip=("limit",)), function_schema(self.remember), function_schema(self.forget)]
 
     # ----- deciding -----
+
+    def read_only(self, proposal: Proposal) -> bool:
+        """read_file inside the workdir and recall skip the model review (and are not logged)."""
+        return proposal.tool in ("read_file", "recall") and action_rules(proposal, self.protected) is None
 
     def evaluate(self, proposal: Proposal) -> Decision:
         """Rules, a remembered human answer, then the reviewer and the policy; no effects."""

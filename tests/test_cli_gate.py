@@ -101,3 +101,12 @@ def test_audit_lists_and_verifies(ws: Path, fake_openai, scribe) -> None:
     bad = scribe("audit", "--verify")
     assert bad.code == 1 and "line 2" in bad.err
     assert json.loads(scribe("audit", "--verify", "--json").out) == {"ok": False, "line": 2, "problem": bad.err.split("line 2: ")[1].strip()}
+
+
+def test_check_reports_read_only_tools_as_not_reviewed(ws: Path, reviewer_env, scribe, tmp_path: Path) -> None:
+    lines = tmp_path / "p.jsonl"
+    lines.write_text('{"kind": "action", "tool": "read_file", "args": {"path": "data.csv"}}\n'
+                     '{"kind": "action", "tool": "read_file", "args": {"path": "/etc/shadow"}, "expected": "deny"}\n')
+    results = json.loads(scribe("check", str(lines), "--json").out)["results"]
+    assert [(r["verdict"], r["decided_by"]) for r in results] == [("allow", "rules"), ("deny", "rules")]
+    assert reviewer_env.requests == []
