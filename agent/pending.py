@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import Refused
+from memory.store import write_atomic
 
 ID_PATTERN = re.compile(r"^r-[0-9a-f]{12}$")
 
@@ -51,10 +52,7 @@ class PendingQueue:
         self.directory = directory
 
     def save(self, item: PendingItem) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self.directory / f".{item.id}.json.tmp"
-        tmp.write_text(json.dumps(asdict(item), indent=2, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.directory / f"{item.id}.json")
+        write_atomic(self.directory / f"{item.id}.json", json.dumps(asdict(item), indent=2, ensure_ascii=False).encode())
 
     def load(self, item_id: str) -> PendingItem:
         if not ID_PATTERN.match(item_id):

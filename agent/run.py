@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
-import os
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from agent.workspace import Workspace
 from memory import history
 from memory.errors import Refused, ScribeError
 from memory.note import utc_now
-from memory.store import Store
+from memory.store import Store, write_atomic
 
 
 def new_run_id(task: str) -> str:
@@ -158,9 +157,7 @@ def _save(run_dir: Path, summary: dict[str, Any], agent: Agent) -> None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
 def _redacted(value: Any) -> Any:

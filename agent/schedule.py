@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.tasks import Task, TaskError, load_tasks, parse_time
+from memory.store import write_atomic
 
 
 @dataclass
@@ -38,10 +38,7 @@ class ScheduleState:
     def mark(self, task: str, when: dt.datetime) -> None:
         data = {name: value.isoformat() for name, value in self.last().items()}
         data[task] = when.isoformat()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data, indent=2).encode())
 
 
 def scheduled(tasks_dir: Path, state: ScheduleState, now: dt.datetime) -> tuple[list[Due], list[TaskError]]:

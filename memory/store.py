@@ -320,7 +320,7 @@ class Store:
     def _write_and_commit_now(self, files: dict[str, bytes | None], message: str, identity: tuple[str, str]) -> str:
         self._write_journal(list(files))
         for rel, data in files.items():
-            _write_atomic(self.root / rel, data)
+            write_atomic(self.root / rel, data)
         paths = list(files)
         git(self.root, "add", "-A", "--", *paths)
         git(self.root, "commit", "-q", "--no-gpg-sign", "-F", "-", "--only", "--", *paths, identity=identity, input=message.encode("utf-8"))
@@ -329,7 +329,7 @@ class Store:
 
     def _write_journal(self, paths: list[str]) -> None:
         self.journal.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.journal, json.dumps({"head": self.head(), "paths": paths}).encode())
+        write_atomic(self.journal, json.dumps({"head": self.head(), "paths": paths}).encode())
 
     def _recover(self) -> None:
         for stray in self.root.glob(f"*/.*{TMP_SUFFIX}"):
@@ -345,7 +345,7 @@ class Store:
     def _restore(self, rel: str, head: str | None) -> None:
         data = self._bytes_at(rel, head) if head else None
         git(self.root, "reset", "-q", "--", rel, check=False)
-        _write_atomic(self.root / rel, data)
+        write_atomic(self.root / rel, data)
 
 
 @contextmanager
@@ -380,7 +380,7 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split()) or "none"
 
 
-def _write_atomic(path: Path, data: bytes | None) -> None:
+def write_atomic(path: Path, data: bytes | None) -> None:
     """Replace a file by a fully written, fsynced temp file, or remove it."""
     if data is None:
         path.unlink(missing_ok=True)
